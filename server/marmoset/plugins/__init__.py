@@ -1,0 +1,1 @@
+"""Marmoset's plugins, one module each (Monkey's set: liana, cheetah, mandril, ...)."""
