@@ -385,8 +385,19 @@ elif ffi is not None:
         if _sendfile is None:
             _sendfile = _libc().func("i", "sendfile", "iipi")
         n = _sendfile(sock.fileno(), f.fileno(), None, count)
-        # ffi gives no errno: -1 may be EAGAIN; poll's POLLERR/POLLHUP ends a dead peer.
-        return 0 if n < 0 else n
+        if n >= 0:
+            return n
+        code = errno_value()
+        return 0 if code == EAGAIN or code == EINTR else -1
+
+    _errno_location = None
+
+    def errno_value():
+        """errno of the last failed libc call made through ffi in this thread."""
+        global _errno_location
+        if _errno_location is None:
+            _errno_location = _libc().func("p", "__errno_location", "")
+        return struct.unpack("i", ffi.as_bytearray(_errno_location(), 4))[0]
 
     HAVE_SENDFILE = True
 else:

@@ -158,6 +158,8 @@ def feed(req, buf, n):
             if n >= req.limit:
                 return 431 if line_end >= 0 else 414
             return PENDING
+        if head_end > req.limit:
+            return 431
         status = _parse_head(req, buf, head_end)
         if status != READY:
             return status

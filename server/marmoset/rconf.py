@@ -16,7 +16,7 @@ import os
 
 class ConfigError(Exception):
     def __init__(self, path, line, problem):
-        Exception.__init__(self, "%s:%d: %s" % (path, line, problem) if line else "%s: %s" % (path, problem))
+        super().__init__("%s:%d: %s" % (path, line, problem) if line else "%s: %s" % (path, problem))
         self.path = path
         self.line = line
         self.problem = problem

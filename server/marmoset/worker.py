@@ -144,12 +144,12 @@ class Worker:
     def _event(self, conn, ev):
         try:
             if conn.state == ST_WRITE:
-                if ev & POLLOUT:
+                if ev & (POLLERR | POLLHUP | POLLNVAL):
+                    self.close(conn)  # the client is gone: nothing more can be delivered
+                elif ev & POLLOUT:
                     conn.deadline = ticks_ms() + self.timeout_ms
                     if self._flush(conn):
                         self._complete(conn)
-                elif ev & (POLLERR | POLLHUP | POLLNVAL):
-                    self.close(conn)
             elif ev & (POLLIN | POLLERR | POLLHUP):
                 self._read(conn)
             elif ev & POLLNVAL:
@@ -219,6 +219,8 @@ class Worker:
                         self.close(conn)
                         return
             if not self._respond(conn):
+                if conn.state == ST_CLOSED:
+                    return
                 conn.state = ST_WRITE
                 conn.deadline = ticks_ms() + self.timeout_ms
                 self.poller.modify(conn.fd, POLLOUT)
