@@ -63,7 +63,7 @@ def test_client_leaving_mid_download_costs_only_its_slot(server, big_file):
     base = server.fd_count()
     for _ in range(5):
         s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-        s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n")
+        s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
         s.recv(65536)
         s.close()
     assert get(server.port, "/hello.txt").status == 200
@@ -121,15 +121,15 @@ def test_conditional_requests(server):
     b"/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd", b"/sub/../../etc/passwd",
 ])
 def test_dot_dot_never_leaves_the_root(server, target):
-    out = raw(server.port, b"GET " + target + b" HTTP/1.1\r\nHost: a\r\n\r\n")
+    out = raw(server.port, b"GET " + target + b" HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
     assert out.split(b" ", 2)[1] in (b"403", b"404", b"400"), out[:100]
     assert b"root:" not in out
 
 
 def test_nul_and_backslash_are_refused(server):
-    assert raw(server.port, b"GET /hello.txt%00.html HTTP/1.1\r\nHost: a\r\n\r\n").startswith(b"HTTP/1.1 400 ")
-    assert raw(server.port, b"GET /sub\\..\\..\\etc HTTP/1.1\r\nHost: a\r\n\r\n").startswith(b"HTTP/1.1 403 ")
-    assert raw(server.port, b"GET /%5c..%5cetc HTTP/1.1\r\nHost: a\r\n\r\n").startswith(b"HTTP/1.1 403 ")
+    assert raw(server.port, b"GET /hello.txt%00.html HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+    assert raw(server.port, b"GET /sub\\..\\..\\etc HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").startswith(b"HTTP/1.1 403 ")
+    assert raw(server.port, b"GET /%5c..%5cetc HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").startswith(b"HTTP/1.1 403 ")
 
 
 def test_symlinks_out_of_the_root(make_server, docroot, tmp_path):

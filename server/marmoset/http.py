@@ -362,3 +362,18 @@ def _user_dir(w, path):
 
 def mime_line(table, default, path):
     return bytes("Content-Type: %s\r\n" % mime.lookup(table, path, default), "utf-8")
+
+
+def respond(w, conn, status, content_type, body, headers=b""):
+    """A complete response from a plugin (stage 30): status, type, body bytes, extra header lines."""
+    begin(w, conn, status)
+    out = w.out
+    out.add(b"Content-Type: ")
+    out.add(content_type)
+    out.add(b"\r\n")
+    if headers:
+        out.add(headers)
+    finish(w, conn, len(body))
+    if conn.method != M_HEAD:
+        _add_body(w, body)
+    return plugin.END
