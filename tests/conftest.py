@@ -73,7 +73,6 @@ class ServerProcess:
 
     def wait_ready(self, timeout=60.0):
         deadline = time.monotonic() + timeout
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("server exited with %s:\n%s" % (self.proc.returncode, self.log()))

@@ -56,7 +56,7 @@ def parse_args(argv):
 
 def reference():
     lines = ["| Key | Default | Meaning |", "|---|---|---|"]
-    for key, kind, default, doc in config.SERVER_KEYS:
+    for key, _kind, default, doc in config.SERVER_KEYS:
         if isinstance(default, bool):
             shown = "on" if default else "off"
         elif isinstance(default, list):

@@ -6,6 +6,7 @@ signals, process ids, stat, printing exceptions, sockaddr formatting and the wak
 a scheduler uses to hand connections to a sleeping worker.
 """
 
+import _thread
 import errno
 import os
 import socket
@@ -27,8 +28,6 @@ try:
     import ffi  # optional on a device: sendfile, signalfd and getpid need it
 except ImportError:
     ffi = None
-
-import _thread
 
 EAGAIN = const(11)
 EINTR = const(4)

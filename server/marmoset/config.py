@@ -105,7 +105,7 @@ def apply(section, table, target, allow_unknown=False):
 
 def defaults():
     conf = {}
-    for key, kind, default, _ in SERVER_KEYS:
+    for key, _kind, default, _ in SERVER_KEYS:
         conf[key] = list(default) if isinstance(default, list) else default
     return conf
 

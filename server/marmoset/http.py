@@ -59,7 +59,7 @@ def handle(w, conn):
             return error(w, conn, 404, path)
     full = root + rel
     if vh.handlers:
-        for rx, name, params, text in vh.handlers:
+        for rx, name, params, _text in vh.handlers:
             if rx.match(path):
                 ret = w.plugins.by_name[name].stage30(w, conn, Request(conn, vh, path, query, full), params)
                 if ret != plugin.NOT_ME:

@@ -150,11 +150,11 @@ def feed(req, buf, n):
         if end < 0:
             req.scan = n
             line_end = buf.find(b"\n", i, n)
+            if n - i >= 8 and _bad_start(buf, i, n):
+                return 400
             if line_end < 0:
                 if n - i > req.max_uri:
                     return 414
-                if n - i >= 8 and _bad_start(buf, i, n):
-                    return 400
             if n >= req.limit:
                 return 431 if line_end >= 0 else 414
             return PENDING
@@ -177,7 +177,7 @@ def _bad_start(buf, s, n):
     for i in range(s, n):
         c = buf[i]
         if c == 32:
-            return i == s
+            return i == s  # the method ended: the rest is judged once the head is whole
         if not _TCHAR[c]:
             return True
     return False

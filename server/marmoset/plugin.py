@@ -89,7 +89,7 @@ def load(conf):
             raise ConfigError(path, line, "plugin %r loaded twice" % plugin.name)
         reg.add(plugin)
     for vh in conf.vhosts:
-        for rx, name, params, text in vh.handlers:
+        for _rx, name, _params, text in vh.handlers:
             p = reg.by_name.get(name)
             if p is None or getattr(p, "stage30", None) is None:
                 raise ConfigError(vh.file, 0, "[HANDLERS] Match %s names %r, which is not a loaded handler plugin" % (text, name))

@@ -78,7 +78,7 @@ class Scheduler:
         # Without a signal descriptor (no ffi), a short tick keeps the stop flag responsive.
         tick = 1000 if sig_fd >= 0 else 200
         while not self.server.stop_requested:
-            for fd, ev in self.poller.wait(tick):
+            for fd, _ev in self.poller.wait(tick):
                 if fd == sig_fd:
                     if self.signals.read():
                         self.server.stop_requested = True
