@@ -119,9 +119,11 @@ def write_conf(root: Path, docroot: Path, port: int, server_extra: str = "", sit
     conf = root / "conf"
     (conf / "sites").mkdir(parents=True, exist_ok=True)
     listen = listen or ["127.0.0.1:%d" % port]
+    extra = [line.strip() for line in server_extra.strip().splitlines() if line.strip()]
+    given = {line.split()[0].lower() for line in extra}
+    defaults = ["Workers 2", "Timeout 4", "KeepAliveTimeout 3", "PidFile %s" % (root / "marmoset.pid")]
     lines = ["[SERVER]"] + ["    Listen %s" % v for v in listen]
-    lines += ["    Workers 2", "    Timeout 4", "    KeepAliveTimeout 3", "    PidFile %s" % (root / "marmoset.pid")]
-    lines += ["    " + line.strip() for line in server_extra.strip().splitlines() if line.strip()]
+    lines += ["    " + line for line in defaults + extra if line in extra or line.split()[0].lower() not in given]
     (conf / "monkey.conf").write_text("\n".join(lines) + "\n")
     (conf / "monkey.mime").write_text((REPO / "conf" / "monkey.mime").read_text())
     (conf / "plugins.load").write_text("[PLUGINS]\n" + "".join("    Load %s\n" % p for p in plugins or []))

@@ -87,13 +87,17 @@ def error_code(exc):
 
 
 # ---------------------------------------------------------------- files
+ST_MODE = const(0)
+ST_SIZE = const(6)
+ST_MTIME = const(8)
+
+
 def stat(path):
-    """(mode, size, mtime) or None when the path does not exist; follows symlinks."""
+    """os.stat's tuple (index with ST_MODE, ST_SIZE, ST_MTIME) or None; follows symlinks."""
     try:
-        st = os.stat(path)
+        return os.stat(path)
     except OSError:
         return None
-    return st[0], st[6], st[8]
 
 
 def is_dir_mode(mode):
@@ -114,18 +118,24 @@ if hasattr(os, "lstat"):
 
     readlink = os.readlink
 elif ffi is not None:
-    def is_symlink(path):
-        # MicroPython's os has no lstat: readlink() fails with EINVAL on anything else.
-        return readlink(path) is not None
-
     _readlink = None
+    # is_symlink() only asks whether readlink() succeeds: one shared byte, never read, so
+    # threads may write it concurrently and no call allocates a buffer.
+    _probe = bytearray(1)
 
-    def readlink(path):
+    def _libc_readlink():
         global _readlink
         if _readlink is None:
-            _readlink = _libc().func("i", "readlink", "sPi")
+            _readlink = _libc().func("i", "readlink", "spi")
+        return _readlink
+
+    def is_symlink(path):
+        # MicroPython's os has no lstat: readlink() fails with EINVAL on anything else.
+        return _libc_readlink()(path, _probe, 1) >= 0
+
+    def readlink(path):
         buf = bytearray(4096)
-        n = _readlink(path, buf, 4096)
+        n = _libc_readlink()(path, buf, 4096)
         if n < 0:
             return None
         return str(buf[:n], "utf-8")

@@ -7,6 +7,7 @@ left on the connection (open file, offset, count) for the worker to send as the 
 """
 
 from . import compat, mime, parser, paths, plugin, response, vhost
+from .compat import ST_MODE, ST_MTIME, ST_SIZE
 from .parser import H_IF_MODIFIED_SINCE, H_IF_NONE_MATCH, H_IF_RANGE, H_RANGE, M_GET, M_HEAD, M_OPTIONS, M_OTHER, M_POST
 
 _ALLOW = b"Allow: GET, HEAD, POST, OPTIONS\r\n"
@@ -69,7 +70,7 @@ def handle(w, conn):
     st = compat.stat(full)
     if st is None:
         return error(w, conn, 404, path)
-    mode = st[0]
+    mode = st[ST_MODE]
     if compat.is_dir_mode(mode):
         if not path.endswith("/"):
             loc = path + "/"
@@ -78,7 +79,7 @@ def handle(w, conn):
             return redirect(w, conn, loc)
         for index in w.indexfiles:
             st = compat.stat(full + index)
-            if st is not None and compat.is_file_mode(st[0]):
+            if st is not None and compat.is_file_mode(st[ST_MODE]):
                 if not w.symlink and not paths.confined(root, rel + index):
                     return error(w, conn, 403, path)
                 full = full + index
@@ -91,7 +92,7 @@ def handle(w, conn):
         return options(w, conn)
     if conn.method != M_GET and conn.method != M_HEAD and conn.method != M_POST:
         return error(w, conn, 405, path)
-    return static(w, conn, full, st[1], st[2])
+    return static(w, conn, full, st[ST_SIZE], st[ST_MTIME])
 
 
 def static(w, conn, full, size, mtime):
@@ -112,9 +113,8 @@ def static(w, conn, full, size, mtime):
     out.pos = 0
     begin(w, conn, status)
     out.add(w.mime_line(full))
-    out.add(b"Last-Modified: ")
-    out.http_date(mtime)
-    out.add(b"\r\nETag: ")
+    out.add(w.last_modified_line(mtime))
+    out.add(b"ETag: ")
     out.etag(mtime, size)
     out.add(b"\r\n")
     if w.resume:

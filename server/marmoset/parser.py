@@ -212,7 +212,11 @@ def _parse_head(req, buf, head_end):
         c = buf[i]
         if c <= 32 or c == 127:
             return 400
-    req.method = METHODS.get(bytes(buf[s:sp1]), M_OTHER)
+    # The common methods are recognised in place; others cost a lookup.
+    if sp1 - s == 3 and buf[s] == 71 and buf[s + 1] == 69 and buf[s + 2] == 84:
+        req.method = M_GET
+    else:
+        req.method = METHODS.get(bytes(buf[s:sp1]), M_OTHER)
     req.method_end = sp1
     req.target_start = sp1 + 1
     req.target_end = sp2

@@ -54,6 +54,8 @@ def decode(raw):
 
 def normalize(path):
     """'/a/./b/../c' -> '/a/c'; None when '..' climbs above '/'. Keeps a trailing '/'."""
+    if path.find("/.") < 0 and path.find("//") < 0:
+        return path  # already normal: the common case allocates nothing
     parts = []
     for seg in path.split("/"):
         if seg == "" or seg == ".":
