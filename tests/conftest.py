@@ -26,13 +26,16 @@ sys.path.insert(0, str(REPO / "tests"))
 INTERPRETERS = [i for i in os.environ.get("MARMOSET_TEST_INTERPRETERS", "cpython,upy").split(",") if i]
 
 
+HEAP = os.environ.get("MARMOSET_TEST_HEAP", "8M")  # a board's MicroPython heap under qemu-test
+
+
 def interpreter_command(name: str) -> list[str]:
     if name == "cpython":
         return [sys.executable, "-m", "marmoset"]
     if name == "upy":
-        return [str(UPY), "-X", "heapsize=8M", "-m", "marmoset"]
+        return [str(UPY), "-X", "heapsize=" + HEAP, "-m", "marmoset"]
     if name.startswith("upy-"):
-        return [str(UPY), "--arch", name[4:], "-X", "heapsize=8M", "-m", "marmoset"]
+        return [str(UPY), "--arch", name[4:], "-X", "heapsize=" + HEAP, "-m", "marmoset"]
     raise ValueError("unknown interpreter %r" % name)
 
 
