@@ -176,6 +176,51 @@ def _libc():
     return _libc_handle
 
 
+def _ffi_call(ret, name, args, *values):
+    """Call a libc function through ffi; -1 when ffi is missing."""
+    if ffi is None or _libc() is None:
+        return -1
+    return _libc().func(ret, name, args)(*values)
+
+
+if hasattr(os, "chmod"):
+    chmod = os.chmod
+    chown = os.chown
+else:
+
+    def chmod(path, mode):
+        if _ffi_call("i", "chmod", "si", path, mode) != 0:
+            raise OSError(1, "chmod %s failed" % path)
+
+    def chown(path, uid, gid):
+        if _ffi_call("i", "chown", "sii", path, uid, gid) != 0:
+            raise OSError(1, "chown %s failed" % path)
+
+
+def remove(path):
+    os.remove(path)
+
+
+def rss_kb():
+    """Resident set size of this process in KB (from /proc), or -1."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
+if hasattr(os, "geteuid"):
+    geteuid = os.geteuid
+else:
+
+    def geteuid():
+        return _ffi_call("i", "geteuid", "")
+
+
 if hasattr(os, "getpid"):
     getpid = os.getpid
 elif ffi is not None:
@@ -192,15 +237,21 @@ else:
 if MICROPYTHON:
 
     def recv_into(sock, mv):
-        """Bytes read, 0 at end of stream, None when nothing is ready (no exception)."""
-        return sock.readinto(mv)
+        """Bytes read, 0 at end of stream (or reset), None when nothing is ready."""
+        try:
+            return sock.readinto(mv)
+        except OSError:
+            return 0  # ECONNRESET and friends: the client is gone, like end of stream
 
     def send(sock, buf, mv, off, count):
         """Bytes of buf[off:off+count] written, 0 when the socket is full (no exception).
 
         MicroPython's write(buf, off, count) sends a window without a memoryview slice.
         """
-        n = sock.write(buf, off, count)
+        try:
+            n = sock.write(buf, off, count)
+        except OSError:
+            return 0  # EPIPE/ECONNRESET: poll reports POLLERR next and the worker closes
         return 0 if n is None else n
 
 else:
@@ -208,18 +259,16 @@ else:
     def recv_into(sock, mv):
         try:
             return sock.recv_into(mv)
-        except BlockingIOError:
+        except (BlockingIOError, InterruptedError):
             return None
-        except InterruptedError:
-            return None
+        except OSError:
+            return 0  # ECONNRESET and friends: the client is gone, like end of stream
 
     def send(sock, buf, mv, off, count):
         try:
             return sock.send(mv[off : off + count])
-        except BlockingIOError:
-            return 0
-        except InterruptedError:
-            return 0
+        except OSError:
+            return 0  # full (EAGAIN), or EPIPE/ECONNRESET: POLLERR comes next and the worker closes
 
 
 def sockaddr(host, port):
@@ -279,6 +328,8 @@ def unix_socket(path):
 if hasattr(__import__("select"), "epoll"):
     import select as _select
 
+    POLL_BACKEND = "epoll"
+
     class Poller:
         """epoll on CPython (Linux): O(ready) per wait."""
 
@@ -305,6 +356,8 @@ if hasattr(__import__("select"), "epoll"):
 
 else:
     import select as _select
+
+    POLL_BACKEND = "poll"
 
     class Poller:
         """select.poll on MicroPython; ipoll yields a reused tuple: no allocation per event."""

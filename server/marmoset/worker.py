@@ -26,6 +26,7 @@ class Worker:
         self.out = response.Out()
         self.clock = response.Clock()
         self.queue = []
+        self.controls = []  # functions other threads ask this worker to run (Cheetah)
         self.lock = compat.allocate_lock()
         self.waker = compat.Waker("w%d-" % index)
         self.poller = compat.Poller()
@@ -71,8 +72,39 @@ class Worker:
         self.lock.release()
         self.waker.wake()
 
+    def call(self, fn, timeout_ms=2000):
+        """Run fn(worker) in this worker's thread and return its result (None on timeout).
+
+        How other threads (Cheetah) read a worker's connections without racing it.
+        """
+        box = [None, False]
+
+        def job():
+            try:
+                box[0] = fn(self)
+            finally:
+                box[1] = True
+
+        self.lock.acquire()
+        self.controls.append(job)
+        self.lock.release()
+        self.waker.wake()
+        deadline = ticks_ms() + timeout_ms
+        while not box[1] and ticks_diff(deadline, ticks_ms()) > 0:
+            compat.sleep_ms(2)
+        return box[0]
+
     def _take(self, now):
         self.waker.drain()
+        while self.controls:
+            self.lock.acquire()
+            job = self.controls.pop(0) if self.controls else None
+            self.lock.release()
+            if job is not None:
+                try:
+                    job()
+                except Exception as exc:
+                    log.exception(None, exc, "worker %d control" % self.index)
         while True:
             self.lock.acquire()
             item = self.queue.pop(0) if self.queue else None
@@ -137,6 +169,18 @@ class Worker:
         self.poller.close()
         self.waker.close()
         self.done = True
+
+    def snapshot(self, now):
+        """(worker, peer, state, age s, requests, bytes sent) for each connection; worker thread only."""
+        from .connection import STATE_NAMES
+
+        rows = []
+        for conn in self.conns.values():
+            state = STATE_NAMES[conn.state]
+            if conn.state == ST_READ and conn.idle:
+                state = "idle"
+            rows.append((self.index, conn.peer(), state, ticks_diff(now, conn.created) // 1000, conn.served, conn.sent))
+        return rows
 
     def stop(self):
         """Called by the scheduler: finish responses in flight, then exit."""
