@@ -26,7 +26,7 @@ run-cpython: deps
 
 lint: deps
 	ruff check .
-	shellcheck scripts/upy scripts/install-deps .ci/run
+	shellcheck scripts/upy scripts/install-deps .ci/run server/bin/cheetah
 
 unit: deps
 	cd tests/unit && MICROPYPATH=../../server:. ../../scripts/upy run.py

@@ -116,7 +116,7 @@ def confined(root, rel):
             continue
         cur = cur + "/" + seg
         if compat.is_symlink(cur):
-            return inside(root, realpath(root + rel))
+            return inside(realpath(root), realpath(root + rel))
     return True
 
 

@@ -96,7 +96,11 @@ def _host_name(host):
 
 
 def _realpath(path):
-    """Absolute path with symlinks resolved, or None if it is not a folder."""
+    """The absolute, normalised path of a folder (None if it is not one).
+
+    Symbolic links in the DocumentRoot itself are kept, not resolved: a site deployed as
+    'DocumentRoot -> releases/N' switches atomically when the link is replaced.
+    """
     try:
         if os.stat(path)[0] & 0o170000 != 0o040000:
             return None
@@ -104,7 +108,9 @@ def _realpath(path):
         return None
     from . import paths
 
-    return paths.realpath(path)
+    if not path.startswith("/"):
+        path = os.getcwd().rstrip("/") + "/" + path
+    return paths.normalize(path).rstrip("/") or "/"
 
 
 def _isfile(path):
