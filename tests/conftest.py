@@ -22,6 +22,7 @@ SERVER = REPO / "server"
 UPY = REPO / "scripts" / "upy"
 sys.path.insert(0, str(SERVER))
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "scripts"))
 
 INTERPRETERS = [i for i in os.environ.get("MARMOSET_TEST_INTERPRETERS", "cpython,upy").split(",") if i]
 

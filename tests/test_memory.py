@@ -6,6 +6,7 @@ served) and nothing may be retained once a request is over.
 
 import socket
 
+import memprobe
 import pytest
 from conftest import INTERPRETERS
 from httpclient import Conn
@@ -15,8 +16,7 @@ UPY = [i for i in INTERPRETERS if i.startswith("upy")]
 
 def _mem(c, collect=False):
     r = c.request("GET", "/_marmoset/mem" + ("?collect" if collect else ""))
-    alloc, free, requests, conns = (int(x) for x in r.body.split())
-    return alloc
+    return int(r.body.split()[0])
 
 
 @pytest.fixture
@@ -25,21 +25,11 @@ def mem_server(make_server, docroot, interp):
         pytest.skip("gc.mem_alloc is MicroPython's")
     site = "[HOST]\n    DocumentRoot %s\n[HANDLERS]\n    Match /_marmoset/.* debug\n" % docroot
     return make_server(docroot, plugins=["debug"], sites={"default": site},
-                       server_extra="Workers 1\nMaxKeepAliveRequest 100000")
+                       server_extra="Workers 1\nMaxKeepAliveRequest 100000\nGCThreshold 0")
 
 
 def _per_request(srv, n):
-    with Conn(srv.port) as c:
-        for _ in range(20):  # warm up caches (MIME line, Date)
-            c.request("GET", "/hello.txt")
-        base = _mem(c, collect=True)
-        start = _mem(c)
-        for _ in range(n):
-            assert c.request("GET", "/hello.txt").status == 200
-        end = _mem(c)
-        after = _mem(c, collect=True)
-    probe = start - base  # what one probe request costs
-    return (end - start - probe) / n, after - base
+    return memprobe.per_request(srv.port, "/hello.txt", n)
 
 
 @pytest.mark.skipif(not UPY, reason="no MicroPython interpreter selected")

@@ -78,6 +78,14 @@ else:
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=file)
 
 
+def gc_threshold(nbytes):
+    """MicroPython: collect after nbytes of allocation (RSS follows the heap pages touched)."""
+    import gc
+
+    if nbytes > 0 and hasattr(gc, "threshold"):
+        gc.threshold(nbytes)
+
+
 def error_code(exc):
     """errno of an OSError on both interpreters (MicroPython keeps it in args[0])."""
     code = getattr(exc, "errno", None)

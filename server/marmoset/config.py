@@ -34,6 +34,7 @@ SERVER_KEYS = (
     ("MaxKeepAliveRequest", T_INT, 1000, "Requests served on one connection before it is closed."),
     ("MaxRequestSize", T_INT, 32, "Largest request (line, headers and body) in KB; larger ones get 413, 414 or 431."),
     ("RequestBuffer", T_INT, 1024, "Initial size in bytes of each connection's request buffer; it grows in steps of this size up to MaxRequestSize (Marmoset)."),
+    ("GCThreshold", T_INT, 256, "MicroPython only: collect garbage after this many KB are allocated, so the heap pages touched (and the RSS) stay small whatever the heap size; 0 keeps the interpreter's default (Marmoset)."),
     ("SymLink", T_BOOL, False, "Follow symbolic links that lead outside the DocumentRoot."),
     ("DefaultMimeType", T_STR, "text/plain", "Content-Type for files whose extension is not in monkey.mime."),
     ("FDLimit", T_INT, 0, "Most connections held open at once (excess ones are refused at accept); 0 means no limit beyond the system's."),

@@ -110,13 +110,16 @@ def confined(root, rel):
     rel is normalised (no '..'), so only a link can lead out: lstat each component and
     resolve fully only when one is a link.
     """
-    cur = root
-    for seg in rel.split("/"):
-        if not seg:
-            continue
-        cur = cur + "/" + seg
-        if compat.is_symlink(cur):
+    # Walk the components with find(): one string per component, no list.
+    i = 1
+    n = len(rel)
+    while i <= n:
+        j = rel.find("/", i)
+        if j < 0:
+            j = n
+        if j > i and compat.is_symlink(root + rel[:j]):
             return inside(realpath(root), realpath(root + rel))
+        i = j + 1
     return True
 
 

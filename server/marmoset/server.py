@@ -45,6 +45,7 @@ class Server:
     def run(self):
         """Serve until SIGTERM/SIGINT; returns the exit status."""
         signals = compat.Signals()
+        compat.gc_threshold(self.conf.server["GCThreshold"] * 1024)
         for p in self.plugins.plugins:
             hook = getattr(p, "init", None)
             if hook is not None:

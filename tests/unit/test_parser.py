@@ -29,7 +29,9 @@ BAD = (
     (b"GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400),
     (b"GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400),
     (b"GET / HTTP/1.1\r\nNoColon\r\n\r\n", 400),
-    (b"GET / HTTP/1.1\r\nHost: a\x01b\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: a\x00b\r\n\r\n", 400),  # NUL in a value (RFC 9110 5.5)
+    (b"GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", 400),  # bare CR in a value
+    (b"GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n", 400),  # control byte in the target
     (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
     (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 411),
     (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
