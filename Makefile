@@ -5,7 +5,7 @@ PORT ?= 2001
 BOARD ?=
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps run run-cpython test test-host lint unit qemu-test bench clean
+.PHONY: help deps run run-cpython test test-host lint unit qemu-test bench overlay image flash qemu-system-test clean
 
 help:
 	@echo "make run        serve www/ with MicroPython on http://127.0.0.1:$(PORT)/"
@@ -45,3 +45,6 @@ bench: deps
 
 clean:
 	rm -rf out bench-results .pytest_cache
+
+overlay:
+	$(PYTHON) firmware/overlay.py

@@ -60,11 +60,18 @@ class Board:
     kernel_package: str
     kernel_image: str
     uboot: str
+    buildroot_image: str
+    dts: str
     raw: dict = field(repr=False, default_factory=dict)
 
     @property
     def heap_bytes(self) -> int:
         return parse_size(self.heap)
+
+    @property
+    def root_device(self) -> str:
+        """The root filesystem's partition as the kernel names it."""
+        return self.raw.get("image", {}).get("root_device", "/dev/vda2")
 
     @property
     def defconfig_name(self) -> str:
@@ -148,6 +155,8 @@ def load(path: Path | str) -> Board:
         kernel_package=_get(data, path, "kernel.debian_package", str),
         kernel_image=_get(data, path, "kernel.image", str),
         uboot=_get(data, path, "kernel.uboot", str),
+        buildroot_image=_get(data, path, "kernel.buildroot_image", str),
+        dts=_get(data, path, "kernel.dts", str, required=False, default=""),
         raw=data,
     )
     for key in ("server.heap", "image.boot_size", "image.rootfs_size"):

@@ -30,7 +30,11 @@ def device_config(board: Board, dest: Path, root: str = "", plugins: list[str] |
     dest = Path(dest)
     (dest / "sites").mkdir(parents=True, exist_ok=True)
     values = {"board": board, "root": root, "plugins": plugins or []}
-    for name in ("monkey.conf", "plugins.load", "sites/default"):
+    names = ["monkey.conf", "plugins.load", "sites/default"]
+    if "cheetah" in values["plugins"]:
+        (dest / "plugins" / "cheetah").mkdir(parents=True, exist_ok=True)
+        names.append("plugins/cheetah/cheetah.conf")
+    for name in names:
         (dest / name).write_text(render("etc/marmoset/%s.j2" % name, **values))
     shutil.copyfile(REPO / "conf" / "monkey.mime", dest / "monkey.mime")
     return dest

@@ -12,15 +12,16 @@ Usage: sysroot.py ensure ARCH...   (idempotent; offline once a sysroot is comple
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-CACHE = Path(os.environ.get("MARMOSET_CACHE", REPO / ".cache"))
-MIRROR = os.environ.get("MARMOSET_TRIXIE_MIRROR", "http://deb.debian.org/debian")
+sys.path.insert(0, str(REPO))
+
+from firmware.apt import CACHE, AptError, PrivateApt  # noqa: E402
+
 ARCHES = ("amd64", "armhf", "arm64")
 PACKAGES = (
     "micropython",
@@ -43,70 +44,18 @@ def sysroot(arch: str) -> Path:
     return CACHE / "sysroot" / arch
 
 
-def _apt_dir() -> Path:
-    return CACHE / "apt"
-
-
-def _apt_options() -> list[str]:
-    base = _apt_dir()
-    return [
-        "-o", "Dir::Etc::SourceList=%s" % (base / "sources.list"),
-        "-o", "Dir::Etc::sourceparts=%s" % (base / "sources.list.d"),
-        "-o", "Dir::State::Lists=%s" % (base / "lists"),
-        "-o", "Dir::State::status=%s" % (base / "status"),
-        "-o", "Dir::Cache=%s" % (base / "cache"),
-        "-o", "Dir::Etc::preferences=%s" % (base / "preferences"),
-        "-o", "Dir::Etc::preferencesparts=%s" % (base / "preferences.d"),
-        "-o", "APT::Architectures=amd64,armhf,arm64",
-        "-o", "Debug::NoLocking=1",
-        "-o", "Acquire::Retries=3",
-        "-o", "Acquire::http::Timeout=30",
-    ]
-
-
-def _prepare_apt() -> None:
-    base = _apt_dir()
-    for sub in ("sources.list.d", "preferences.d", "lists/partial", "cache/archives/partial"):
-        (base / sub).mkdir(parents=True, exist_ok=True)
-    (base / "sources.list").write_text(
-        "deb [arch=amd64,armhf,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]"
-        " %s trixie main\n" % MIRROR
-    )
-    (base / "status").touch()
-    (base / "preferences").touch()
-
-
-def _run(cmd: list[str], cwd: Path | None = None) -> None:
-    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def _run(cmd: list[str]) -> None:
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if proc.returncode != 0:
         raise ProvisionError("command failed (%d): %s\n%s" % (proc.returncode, " ".join(cmd), proc.stdout[-3000:]))
 
 
-def _update_lists() -> None:
-    stamp = _apt_dir() / "lists.stamp"
-    if stamp.exists():
-        return
-    _prepare_apt()
-    print("sysroot: fetching Debian trixie package lists (private apt configuration)", file=sys.stderr)
-    try:
-        _run(["apt-get", "-q", "update"] + _apt_options())
-    except ProvisionError as exc:
-        raise ProvisionError(
-            "cannot reach the Debian trixie archive at %s to fetch MicroPython;"
-            " check the network or set MARMOSET_TRIXIE_MIRROR.\n%s" % (MIRROR, exc)
-        ) from None
-    stamp.touch()
-
-
 def _download(arch: str) -> Path:
-    debs = CACHE / "debs" / arch
-    debs.mkdir(parents=True, exist_ok=True)
-    have = {p.name.split("_")[0] for p in debs.glob("*.deb")}
-    missing = [p for p in PACKAGES if p not in have]
-    if missing:
-        _update_lists()
-        print("sysroot: downloading %s for %s" % (" ".join(missing), arch), file=sys.stderr)
-        _run(["apt-get", "-q", "download"] + _apt_options() + ["%s:%s" % (p, arch) for p in missing], cwd=debs)
+    debs = CACHE / "debs" / "trixie" / arch
+    try:
+        PrivateApt("trixie").download(list(PACKAGES), arch, debs)
+    except AptError as exc:
+        raise ProvisionError(str(exc)) from None
     return debs
 
 
@@ -124,7 +73,8 @@ def ensure(arch: str) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     for deb in sorted(debs.glob("*.deb")):
-        _run(["dpkg", "-x", str(deb), str(tmp)])
+        if deb.name.split("_")[0] in PACKAGES:
+            _run(["dpkg", "-x", str(deb), str(tmp)])
     # Trixie is merged-/usr: the loader path /lib/ld-linux-* must resolve inside the sysroot.
     for link in ("lib", "bin", "sbin", "lib64"):
         target = tmp / "usr" / link
