@@ -48,3 +48,6 @@ clean:
 
 overlay:
 	$(PYTHON) firmware/overlay.py
+
+image: deps
+	$(PYTHON) firmware/image.py --board $(or $(BOARD),qemu-aarch64) $(if $(AUTHORIZED_KEY),--authorized-key $(AUTHORIZED_KEY))

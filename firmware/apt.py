@@ -15,13 +15,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("MARMOSET_CACHE", REPO / ".cache"))
 MIRROR = os.environ.get("MARMOSET_DEBIAN_MIRROR", "http://deb.debian.org/debian")
-SECURITY = os.environ.get("MARMOSET_DEBIAN_SECURITY", "http://deb.debian.org/debian-security")
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 ARCHES = ("amd64", "armhf", "arm64")
 
 SUITES = {
     "trixie": ["%s trixie main" % MIRROR],
-    "bookworm": ["%s bookworm main" % MIRROR, "%s bookworm-updates main" % MIRROR, "%s bookworm-security main" % SECURITY],
+    # bookworm-security is left out: its index was seen mid-sync here (size mismatch) and
+    # failed every update; main + updates carry the kernels the images are built with.
+    "bookworm": ["%s bookworm main" % MIRROR, "%s bookworm-updates main" % MIRROR],
 }
 
 

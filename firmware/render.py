@@ -36,6 +36,9 @@ def device_config(board: Board, dest: Path, root: str = "", plugins: list[str] |
         names.append("plugins/cheetah/cheetah.conf")
     for name in names:
         (dest / name).write_text(render("etc/marmoset/%s.j2" % name, **values))
+    if not root:  # a device tree: the init script's settings for this board
+        (dest.parent / "default").mkdir(exist_ok=True)
+        (dest.parent / "default" / "marmoset").write_text(render("etc/default/marmoset.j2", **values))
     shutil.copyfile(REPO / "conf" / "monkey.mime", dest / "monkey.mime")
     return dest
 
