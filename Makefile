@@ -27,6 +27,7 @@ run-cpython: deps
 lint: deps
 	ruff check .
 	shellcheck scripts/upy scripts/install-deps .ci/run server/bin/cheetah
+	$(PYTHON) firmware/overlay.py --check
 
 unit: deps
 	cd tests/unit && MICROPYPATH=../../server:. ../../scripts/upy run.py
@@ -36,6 +37,8 @@ test-host: deps
 	$(PYTHON) -m pytest -q tests
 
 test: lint test-host qemu-test
+	$(PYTHON) scripts/qemu-system-test --board qemu-aarch64
+	$(PYTHON) scripts/qemu-system-test --board qemu-armv7
 
 qemu-test: deps
 	$(PYTHON) scripts/qemu-test $(if $(BOARD),--board $(BOARD))
@@ -51,3 +54,9 @@ overlay:
 
 image: deps
 	$(PYTHON) firmware/image.py --board $(or $(BOARD),qemu-aarch64) $(if $(AUTHORIZED_KEY),--authorized-key $(AUTHORIZED_KEY))
+
+qemu-system-test: deps
+	$(PYTHON) scripts/qemu-system-test --board $(or $(BOARD),qemu-aarch64)
+
+flash:
+	$(PYTHON) scripts/flash $(IMAGE) $(DEVICE)

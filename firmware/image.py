@@ -409,12 +409,26 @@ def build(board: boards.Board, authorized_key: str | None, out: Path) -> Path:
     script = ("chown -hR 0:0 \"$1\" && chown -hR %d:%d \"$1/var/lib/marmoset\" \"$1/srv/www.releases\" && "
               "mke2fs -q -t ext4 -d \"$1\" -L rootfs -U %s -E hash_seed=%s -N 2048 -m 0 -F \"$2\" %s" % (
                   MARMOSET_UID, MARMOSET_UID, ROOT_UUID, HASH_SEED, board.rootfs_size))
-    env = dict(os.environ, E2FSPROGS_FAKE_TIME=str(EPOCH), SOURCE_DATE_EPOCH=str(EPOCH))
+    env = dict(os.environ, E2FSPROGS_FAKE_TIME=str(EPOCH), SOURCE_DATE_EPOCH=str(EPOCH), TZ="UTC")
     run(["fakeroot", "sh", "-c", script, "sh", str(root), str(rootfs)], env=env)
+    # mke2fs -d copies each file's ctime (which utime() cannot set) and atime (which reading
+    # a symlink may touch): pin both afterwards ('@' makes debugfs read epoch seconds).
+    cmds = []
+    paths = ["/"]
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in sorted(dirnames + filenames):
+            paths.append("/" + os.path.relpath(os.path.join(dirpath, name), root))
+    for rel in paths:
+        cmds.append('sif "%s" ctime @%d' % (rel, EPOCH))
+        cmds.append('sif "%s" atime @%d' % (rel, EPOCH))
+    (work / "ctime.debugfs").write_text("\n".join(cmds) + "\n")
+    run(["debugfs", "-w", "-f", str(work / "ctime.debugfs"), str(rootfs)], env=env)
     steps("making disk.img with genimage")
     empty = work / "genimage-root"
     empty.mkdir()
-    run(["genimage", "--rootpath", str(empty), "--tmppath", str(work / "genimage-tmp"), "--inputpath", str(boot),
+    # mtools' mmd stamps the directories it makes with the clock: freeze it (libfaketime).
+    frozen = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(EPOCH))
+    run(["faketime", "-f", frozen, "genimage", "--rootpath", str(empty), "--tmppath", str(work / "genimage-tmp"), "--inputpath", str(boot),
          "--outputpath", str(work / "images"), "--config", str(work / "genimage.cfg")], env=env)
     steps("checksums")
     for name in ("disk.img",):
@@ -436,7 +450,7 @@ def main() -> int:
     ap.add_argument("--authorized-key", help="public key file for root's SSH login")
     ap.add_argument("--out", help="output folder (default out/<board>)")
     args = ap.parse_args()
-    for tool in ("genimage", "mke2fs", "fakeroot", "readelf", "dpkg-deb", "mcopy", "mkdosfs", "depmod"):
+    for tool in ("genimage", "mke2fs", "fakeroot", "readelf", "dpkg-deb", "mcopy", "mkdosfs", "depmod", "debugfs", "faketime"):
         if shutil.which(tool) is None:
             print("image: %s is missing (run scripts/install-deps)" % tool, file=sys.stderr)
             return 2
