@@ -160,6 +160,13 @@ def listdir(path):
     return os.listdir(path)
 
 
+def isdir(path):
+    try:
+        return is_dir_mode(os.stat(path)[0])
+    except OSError:
+        return False
+
+
 def exists(path):
     try:
         os.stat(path)
@@ -203,6 +210,25 @@ else:
     def chown(path, uid, gid):
         if _ffi_call("i", "chown", "sii", path, uid, gid) != 0:
             raise OSError(1, "chown %s failed" % path)
+
+
+if hasattr(os, "setuid"):
+    setuid = os.setuid
+    setgid = os.setgid
+    setgroups = os.setgroups
+else:
+
+    def setuid(uid):
+        if _ffi_call("i", "setuid", "i", uid) != 0:
+            raise OSError(1, "setuid(%d) failed" % uid)
+
+    def setgid(gid):
+        if _ffi_call("i", "setgid", "i", gid) != 0:
+            raise OSError(1, "setgid(%d) failed" % gid)
+
+    def setgroups(groups):
+        if _ffi_call("i", "setgroups", "ip", 0, None) != 0:
+            raise OSError(1, "setgroups failed")
 
 
 def remove(path):

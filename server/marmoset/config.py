@@ -8,7 +8,7 @@ server refuses to start with ConfigError naming the file, line and problem.
 
 import os
 
-from . import rconf
+from . import compat, rconf
 from .rconf import ConfigError
 
 # Value types
@@ -165,7 +165,7 @@ def load(confdir, server_file="monkey.conf"):
     conf = Config()
     conf.path = confdir.rstrip("/") or "/"
     conf.server_file = rconf._join(conf.path, server_file)
-    if not _isdir(conf.path):
+    if not compat.isdir(conf.path):
         raise ConfigError(conf.path, 0, "configuration folder does not exist")
     found = False
     for sec in rconf.read(conf.server_file):
@@ -176,9 +176,9 @@ def load(confdir, server_file="monkey.conf"):
     if not found:
         raise ConfigError(conf.server_file, 0, "no [SERVER] section")
     mime_file = rconf._join(conf.path, "monkey.mime")
-    conf.mime = mime.load(mime_file) if _exists(mime_file) else mime.builtin()
+    conf.mime = mime.load(mime_file) if compat.exists(mime_file) else mime.builtin()
     plugins_file = rconf._join(conf.path, "plugins.load")
-    if _exists(plugins_file):
+    if compat.exists(plugins_file):
         for sec in rconf.read(plugins_file):
             if sec.name != "PLUGINS":
                 raise ConfigError(sec.path, sec.line, "unknown section [%s] (expected [PLUGINS])" % sec.name)
@@ -189,7 +189,7 @@ def load(confdir, server_file="monkey.conf"):
                     raise ConfigError(sec.path, line, "Load needs a plugin name")
                 conf.plugins.append((value, sec.path, line))
     sites = rconf._join(conf.path, "sites")
-    if not _isdir(sites):
+    if not compat.isdir(sites):
         raise ConfigError(sites, 0, "sites folder does not exist")
     names = sorted(n for n in os.listdir(sites) if not n.startswith(".") and not n.endswith("~"))
     # 'default' first: it answers requests whose Host matches no other virtual host.
@@ -214,18 +214,3 @@ def one_shot(docroot, port=None):
     conf.vhosts.append(vhost.VHost("(one-shot)", [], docroot, conf))
     conf.finish()
     return conf
-
-
-def _isdir(path):
-    try:
-        return os.stat(path)[0] & 0o170000 == 0o040000
-    except OSError:
-        return False
-
-
-def _exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False

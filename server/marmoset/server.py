@@ -28,6 +28,33 @@ def cpu_count():
     return count or 1
 
 
+def drop_privileges(user):
+    """Become user (after the listeners are bound); a message when that is impossible."""
+    entry = None
+    try:
+        with open("/etc/passwd") as f:
+            for line in f:
+                parts = line.strip().split(":")
+                if len(parts) > 3 and parts[0] == user:
+                    entry = (int(parts[2]), int(parts[3]))
+                    break
+    except OSError as exc:
+        return "cannot read /etc/passwd to find User %s (%s)" % (user, exc)
+    if entry is None:
+        return "User %s does not exist" % user
+    if compat.geteuid() == entry[0]:
+        return None
+    if compat.geteuid() != 0:
+        return "User %s needs the server started as root" % user
+    try:
+        compat.setgroups([])
+        compat.setgid(entry[1])
+        compat.setuid(entry[0])
+    except OSError as exc:
+        return "cannot switch to User %s (%s)" % (user, exc)
+    return None
+
+
 class Server:
     def __init__(self, conf, plugins=None):
         self.conf = conf
@@ -55,6 +82,13 @@ class Server:
         except OSError as exc:
             log.error(None, "error: %s" % (exc.args[1] if len(exc.args) > 1 else exc))
             return 1
+        user = self.conf.server["User"]
+        if user:
+            problem = drop_privileges(user)
+            if problem:
+                log.error(None, "error: %s" % problem)
+                self._close_listeners()
+                return 1
         pidfile = self.conf.server["PidFile"]
         if pidfile:
             try:

@@ -56,7 +56,11 @@ def load(path, conf):
                     raise ConfigError(sec.path, line, "error page status %d is not 4xx or 5xx" % status)
                 page = value if value.startswith("/") else vh.docroot + "/" + value
                 if not _isfile(page):
-                    raise ConfigError(sec.path, line, "error page %s does not exist" % page)
+                    # Site content, not configuration: a deploy may drop it, and that must not
+                    # stop the server from starting. Warn; the built-in page answers meanwhile.
+                    from . import log
+
+                    log.error(None, "warning: %s:%d: error page %s does not exist (the built-in page is used)" % (sec.path, line, page))
                 vh.error_pages[status] = page
         elif sec.name == "HANDLERS":
             for key, value, line in sec.entries:

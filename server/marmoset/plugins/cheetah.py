@@ -42,7 +42,7 @@ class Plugin:
         self.running = False
         self.done = True
         cfile = conf.path + "/plugins/cheetah/cheetah.conf" if conf.path else ""
-        if cfile and _exists(cfile):
+        if cfile and compat.exists(cfile):
             for sec in rconf.read(cfile):
                 if sec.name != "CHEETAH":
                     raise rconf.ConfigError(sec.path, sec.line, "unknown section [%s] (expected [CHEETAH])" % sec.name)
@@ -62,6 +62,7 @@ class Plugin:
         self.clients = {}
         if self.mode == "SERVER":
             self.sock = _listen_unix(self.path, self.group)
+            self.sock_ino = os.stat(self.path)[1]
             self.poller.register(self.sock.fileno(), POLLIN)
         else:
             self.poller.register(0, POLLIN)
@@ -81,7 +82,9 @@ class Plugin:
         if self.sock is not None:
             self.sock.close()
             try:
-                compat.remove(self.path)
+                # Only our own socket: a server started meanwhile (a restart) may own the path now.
+                if os.stat(self.path)[1] == self.sock_ino:
+                    compat.remove(self.path)
             except OSError:
                 pass
 
@@ -241,17 +244,9 @@ _KEYS = (
 )
 
 
-def _exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
-
-
 def _listen_unix(path, group):
     """A listening unix socket at path, 0600 (0660 with a group); a stale one is replaced."""
-    if _exists(path):
+    if compat.exists(path):
         probe, addr = compat.unix_socket(path)
         try:
             probe.connect(addr)
@@ -263,7 +258,7 @@ def _listen_unix(path, group):
             raise rconf.ConfigError(path, 0, "another Marmoset is running: its Cheetah socket answers")
         compat.remove(path)  # left by a crash: nobody listens on it
     folder = path[: path.rfind("/")]
-    if folder and not _exists(folder):
+    if folder and not compat.exists(folder):
         raise rconf.ConfigError(path, 0, "the Cheetah socket folder %s does not exist" % folder)
     sock, addr = compat.unix_socket(path)
     sock.bind(addr)
