@@ -456,6 +456,15 @@ def main() -> int:
             return 2
     try:
         board = boards.by_name(args.board)
+        if board.machine != "virt":
+            # A Pi boots through the Foundation's firmware blobs and its own drivers; only
+            # Buildroot's rpi-firmware path (buildroot-overlay) builds that. Refuse, rather
+            # than produce an image that cannot boot.
+            print("image: %s is a %s board: build its image with Buildroot and buildroot-overlay "
+                  "(configs/%s); make image builds the QEMU 'virt' boards (%s)" % (
+                      board.name, board.machine, board.defconfig_name,
+                      ", ".join(b.name for b in boards.load_all() if b.machine == "virt")), file=sys.stderr)
+            return 2
         key = None
         if args.authorized_key:
             key = Path(args.authorized_key).read_text()

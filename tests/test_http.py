@@ -174,3 +174,13 @@ def test_ipv6_listener(make_server, docroot):
         s.sendall(b"GET /hello.txt HTTP/1.0\r\n\r\n")
         assert s.recv(4096).startswith(b"HTTP/1.1 200 ")
     assert get(srv.port, "/hello.txt").status == 200
+
+
+def test_missing_error_page_falls_back_to_the_built_in_one(make_server, docroot):
+    site = "[HOST]\n    DocumentRoot %s\n[ERROR_PAGES]\n    404 gone.html\n" % docroot
+    srv = make_server(docroot, sites={"default": site})
+    r = get(srv.port, "/nope")
+    assert r.status == 404 and b"Not Found" in r.body
+    assert "error page %s/gone.html does not exist" % docroot in srv.log()
+    (docroot / "gone.html").write_text("custom\n")  # deployed later: used without a restart
+    assert get(srv.port, "/nope").body == b"custom\n"

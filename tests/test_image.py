@@ -78,6 +78,11 @@ def test_the_server_is_installed_as_bytecode(built):
     assert "www.releases/factory" in debugfs(built[0] / "rootfs.ext4", "stat /srv/www")
 
 
+def test_raspberry_pi_images_are_left_to_buildroot(tmp_path):
+    p = subprocess.run([sys.executable, str(IMAGE), "--board", "raspberrypi3", "--out", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and "marmoset_raspberrypi3_defconfig" in p.stderr and "qemu-armv7" in p.stderr
+
+
 def test_unknown_board_is_a_clear_error(tmp_path):
     p = subprocess.run([sys.executable, str(IMAGE), "--board", "nosuch", "--out", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert p.returncode == 1 and "no such board" in p.stderr

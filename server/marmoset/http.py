@@ -113,7 +113,7 @@ def static(w, conn, full, size, mtime):
     out.pos = 0
     begin(w, conn, status)
     out.add(w.mime_line(full))
-    out.add(w.last_modified_line(mtime))
+    out.add(w.last_modified.get(mtime))
     out.add(b"ETag: ")
     out.etag(mtime, size)
     out.add(b"\r\n")

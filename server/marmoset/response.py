@@ -134,25 +134,35 @@ class Out:
         self.add(b'"')
 
 
-class Clock:
-    """The Date header line, rebuilt only when the second changes."""
+class DateLine:
+    """A header line holding an HTTP date ('Date: ...'), rebuilt only when the time changes."""
 
-    def __init__(self):
-        self.second = -1
+    def __init__(self, prefix):
+        self.prefix = prefix
+        self.time = -1
         self.line = b""
         self._out = Out(64)
 
-    def date_line(self):
-        t = compat.now()
-        if t != self.second:
+    def get(self, t):
+        if t != self.time:
             out = self._out
             out.pos = 0
-            out.add(b"Date: ")
+            out.add(self.prefix)
             out.http_date(t)
             out.add(b"\r\n")
             self.line = bytes(out.buf[: out.pos])
-            self.second = t
+            self.time = t
         return self.line
+
+
+class Clock(DateLine):
+    """The Date header line: built at most once a second."""
+
+    def __init__(self):
+        DateLine.__init__(self, b"Date: ")
+
+    def date_line(self):
+        return self.get(compat.now())
 
 
 def parse_http_date(value):

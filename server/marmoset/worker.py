@@ -55,9 +55,8 @@ class Worker:
         self.version_text = server.version_text
         self.default_mime = s["DefaultMimeType"]
         self._mime_lines = {}
-        self._lm_time = -1
-        self._lm_line = b""
-        self._lm_out = response.Out(64)
+        # The last Last-Modified line is kept: most requests hit a few files.
+        self.last_modified = response.DateLine(b"Last-Modified: ")
         self._stage10 = self.plugins.stage[10]
         self._stage20 = self.plugins.stage[20]
         self._stage40 = self.plugins.stage[40]
@@ -372,18 +371,6 @@ class Worker:
                 log.exception(conn.peer(), exc, "stage 50")
 
     # ------------------------------------------------------------ helpers for http
-    def last_modified_line(self, mtime):
-        """The Last-Modified line; the last one is kept, as most requests hit a few files."""
-        if mtime != self._lm_time:
-            out = self._lm_out
-            out.pos = 0
-            out.add(b"Last-Modified: ")
-            out.http_date(mtime)
-            out.add(b"\r\n")
-            self._lm_line = bytes(out.buf[: out.pos])
-            self._lm_time = mtime
-        return self._lm_line
-
     def mime_line(self, path):
         """'Content-Type: ...' bytes for path, cached per extension (one worker's own dict)."""
         dot = path.rfind(".")
