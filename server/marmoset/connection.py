@@ -18,15 +18,24 @@ STATE_NAMES = ("reading", "writing", "closed")
 
 
 class Connection(Request):
+    """Made once, then recycled: a worker keeps a few closed ones (Worker.release) and
+    attach() gives one to the next client, buffer included, so that a busy server accepts
+    without allocating anything but the socket object itself."""
+
     def __init__(self, sock, addr, net, size, limit, now):
         Request.__init__(self, limit)
+        self.buf = bytearray(size)
+        self.mv = memoryview(self.buf)
+        self.step = size
+        self.attach(sock, addr, net, now)
+
+    def attach(self, sock, addr, net, now):
+        """Start serving a new client with this object (fresh or recycled)."""
+        self.reset()
         self.sock = sock
         self.fd = sock.fileno()
         self.addr = addr  # raw, as accept() gave it: formatted only when a log needs it
         self.net = net
-        self.buf = bytearray(size)
-        self.mv = memoryview(self.buf)
-        self.step = size
         self.n = 0  # bytes in buf
         self.state = ST_READ
         self.deadline = 0
@@ -74,6 +83,17 @@ class Connection(Request):
             self.mv[0:rest] = self.mv[end : self.n]
         self.n = rest if rest > 0 else 0
         self.reset()
+
+    def detach(self):
+        """Closed: drop the references, and a buffer that grew for a large request."""
+        self.sock = None
+        self.addr = None
+        self.vhost = None
+        self.data = None
+        self.pending = None
+        if len(self.buf) != self.step:
+            self.buf = bytearray(self.step)
+            self.mv = memoryview(self.buf)
 
     def close_file(self):
         if self.file is not None:

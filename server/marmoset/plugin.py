@@ -9,7 +9,8 @@ A plugin is a module with a ``Plugin`` class. Its instance may define any of:
     stage20(worker, conn)             a complete request is in conn's buffer
     stage30(worker, conn, req)        handler for a request matched by [HANDLERS] Match
     stage40(worker, conn)             the response has been sent
-    stage50(worker, conn)             the connection is closed
+    stage50(worker, conn)             the connection is closed (the object is then recycled
+                                      for another client: keep nothing that refers to it)
 
 stage10/20/30 answer NOT_ME, CONTINUE, END (the plugin answered) or CLOSE (drop the
 connection). A plugin with ``network = True`` is a transport (Liana, TLS): it provides

@@ -13,6 +13,7 @@ from .connection import ST_CLOSED, ST_READ, ST_WRITE, Connection
 _TICK_MS = const(1000)  # how often deadlines are checked
 _SENDFILE_CHUNK = const(1048576)
 _GRACE_MS = const(5000)  # how long in-flight responses may take after a stop signal
+_SPARE = const(32)  # closed connections kept for reuse: about 2.3 KB each
 
 
 class Worker:
@@ -32,6 +33,7 @@ class Worker:
         self.poller = compat.Poller()
         self.poller.register(self.waker.fileno(), POLLIN)
         self.conns = {}
+        self.spare = []  # closed Connection objects waiting for the next client
         self.active = 0  # read by the scheduler to pick the least-loaded worker
         self.accepted = 0
         self.requests = 0
@@ -125,7 +127,11 @@ class Worker:
                 self._dec()
                 continue
             compat.tune_client(sock)
-            conn = Connection(sock, addr, net, self.bufsize, self.limit, now)
+            if self.spare:
+                conn = self.spare.pop()
+                conn.attach(sock, addr, net, now)
+            else:
+                conn = Connection(sock, addr, net, self.bufsize, self.limit, now)
             conn.deadline = now + self.timeout_ms
             self.conns[conn.fd] = conn
             self.accepted += 1
@@ -369,6 +375,9 @@ class Worker:
                 hook(self, conn)
             except Exception as exc:
                 log.exception(conn.peer(), exc, "stage 50")
+        conn.detach()
+        if len(self.spare) < _SPARE:
+            self.spare.append(conn)
 
     # ------------------------------------------------------------ helpers for http
     def mime_line(self, path):
