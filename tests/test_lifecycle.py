@@ -243,6 +243,9 @@ def test_user_drops_privileges_after_binding(make_server):
         from pathlib import Path
 
         srv = make_server(Path(site), server_extra="User nobody\nPidFile %s/m.pid" % run)
+        deadline = time.monotonic() + 20  # the listener opens first; the switch and the PidFile follow
+        while not os.path.exists(os.path.join(run, "m.pid")) and time.monotonic() < deadline:
+            time.sleep(0.05)
         uid = [line.split()[1] for line in open("/proc/%d/status" % srv.pid) if line.startswith("Uid:")][0]
         assert int(uid) == pwd.getpwnam("nobody").pw_uid
         assert get(srv.port, "/hello.txt").body == b"hello world\n"
