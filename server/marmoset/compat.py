@@ -7,7 +7,6 @@ a scheduler uses to hand connections to a sleeping worker.
 """
 
 import _thread
-import errno
 import os
 import socket
 import struct
@@ -32,7 +31,6 @@ except ImportError:
 EAGAIN = const(11)
 EINTR = const(4)
 EPIPE = const(32)
-ENOENT = errno.ENOENT
 POLLIN = const(1)
 POLLOUT = const(4)
 POLLERR = const(8)
@@ -156,10 +154,6 @@ else:
         return None
 
 
-def listdir(path):
-    return os.listdir(path)
-
-
 def isdir(path):
     try:
         return is_dir_mode(os.stat(path)[0])
@@ -229,6 +223,68 @@ else:
     def setgroups(groups):
         if _ffi_call("i", "setgroups", "ip", 0, None) != 0:
             raise OSError(1, "setgroups failed")
+
+
+try:
+    import grp
+    import pwd
+
+    def user_by_name(name):
+        """(uid, gid, home) of a local account, or None."""
+        try:
+            e = pwd.getpwnam(name)
+        except KeyError:
+            return None
+        return e.pw_uid, e.pw_gid, e.pw_dir
+
+    def user_name(uid):
+        try:
+            return pwd.getpwuid(uid).pw_name
+        except KeyError:
+            return None
+
+    def group_id(name):
+        try:
+            return grp.getgrnam(name).gr_gid
+        except KeyError:
+            return None
+
+except ImportError:  # MicroPython: read the files (OSError when they cannot be read)
+
+    def _find(path, index, key):
+        with open(path) as f:
+            for line in f:
+                parts = line.rstrip("\n").split(":")
+                if len(parts) > 2 and parts[index] == key:
+                    return parts
+        return None
+
+    def user_by_name(name):
+        p = _find("/etc/passwd", 0, name)
+        return None if p is None or len(p) < 6 else (int(p[2]), int(p[3]), p[5])
+
+    def user_name(uid):
+        p = _find("/etc/passwd", 2, str(uid))
+        return None if p is None else p[0]
+
+    def group_id(name):
+        p = _find("/etc/group", 0, name)
+        return None if p is None else int(p[2])
+
+
+def cpu_count():
+    n = getattr(os, "cpu_count", None)
+    if n is not None:
+        return n() or 1
+    count = 0
+    try:
+        with open("/proc/stat") as f:
+            for line in f:
+                if line.startswith("cpu") and "0" <= line[3:4] <= "9":
+                    count += 1
+    except OSError:
+        pass
+    return count or 1
 
 
 def remove(path):

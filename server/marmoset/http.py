@@ -147,20 +147,13 @@ def static(w, conn, full, size, mtime):
         n = f.readinto(out.mv[out.pos : out.pos + count])
         f.close()
         if n != count:
-            return _truncated(w, conn, full)
+            return error(w, conn, 500, "")  # the file shrank between stat and read
         out.pos += count
     else:
         conn.file = f
         conn.file_off = start
         conn.file_left = count
     return status
-
-
-def _truncated(w, conn, full):
-    # The file shrank under us: the head promised more bytes; close after what was sent.
-    conn.keep = False
-    w.out.pos = 0
-    return error(w, conn, 500, "")
 
 
 def begin(w, conn, status):
@@ -347,17 +340,15 @@ def _user_dir(w, path):
     user = path[2:slash] if slash > 0 else path[2:]
     rest = path[slash:] if slash > 0 else "/"
     try:
-        with open("/etc/passwd") as f:
-            for line in f:
-                parts = line.split(":")
-                if len(parts) > 5 and parts[0] == user:
-                    root = paths.realpath(parts[5].rstrip("/") + "/" + w.userdir)
-                    if compat.stat(root) is None:
-                        return None, None
-                    return root, rest
+        entry = compat.user_by_name(user)
     except OSError:
-        pass
-    return None, None
+        entry = None
+    if entry is None:
+        return None, None
+    root = paths.realpath(entry[2].rstrip("/") + "/" + w.userdir)
+    if compat.stat(root) is None:
+        return None, None
+    return root, rest
 
 
 def mime_line(table, default, path):

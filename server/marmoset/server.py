@@ -13,31 +13,10 @@ from . import VERSION, compat, log, plugin, scheduler
 from .worker import Worker
 
 
-def cpu_count():
-    n = getattr(os, "cpu_count", None)
-    if n is not None:
-        return n() or 1
-    count = 0
-    try:
-        with open("/proc/stat") as f:
-            for line in f:
-                if line.startswith("cpu") and "0" <= line[3:4] <= "9":
-                    count += 1
-    except OSError:
-        pass
-    return count or 1
-
-
 def drop_privileges(user):
     """Become user (after the listeners are bound); a message when that is impossible."""
-    entry = None
     try:
-        with open("/etc/passwd") as f:
-            for line in f:
-                parts = line.strip().split(":")
-                if len(parts) > 3 and parts[0] == user:
-                    entry = (int(parts[2]), int(parts[3]))
-                    break
+        entry = compat.user_by_name(user)
     except OSError as exc:
         return "cannot read /etc/passwd to find User %s (%s)" % (user, exc)
     if entry is None:
@@ -62,7 +41,7 @@ class Server:
         hide = conf.server["HideVersion"]
         self.version_text = "Marmoset" if hide else "Marmoset/%s" % VERSION
         n = conf.server["Workers"]
-        self.nworkers = n if n > 0 else cpu_count()
+        self.nworkers = n if n > 0 else compat.cpu_count()
         self.workers = []
         self.listeners = []
         self.stop_requested = False

@@ -2,7 +2,7 @@
 
 import os
 
-from . import config, rconf
+from . import compat, config, rconf
 from .rconf import ConfigError
 
 
@@ -55,7 +55,8 @@ def load(path, conf):
                 if not 400 <= status <= 599:
                     raise ConfigError(sec.path, line, "error page status %d is not 4xx or 5xx" % status)
                 page = value if value.startswith("/") else vh.docroot + "/" + value
-                if not _isfile(page):
+                st = compat.stat(page)
+                if st is None or not compat.is_file_mode(st[compat.ST_MODE]):
                     # Site content, not configuration: a deploy may drop it, and that must not
                     # stop the server from starting. Warn; the built-in page answers meanwhile.
                     from . import log
@@ -105,20 +106,10 @@ def _realpath(path):
     Symbolic links in the DocumentRoot itself are kept, not resolved: a site deployed as
     'DocumentRoot -> releases/N' switches atomically when the link is replaced.
     """
-    try:
-        if os.stat(path)[0] & 0o170000 != 0o040000:
-            return None
-    except OSError:
+    if not compat.isdir(path):
         return None
     from . import paths
 
     if not path.startswith("/"):
         path = os.getcwd().rstrip("/") + "/" + path
     return paths.normalize(path).rstrip("/") or "/"
-
-
-def _isfile(path):
-    try:
-        return os.stat(path)[0] & 0o170000 == 0o100000
-    except OSError:
-        return False

@@ -38,7 +38,6 @@ class Worker:
         self.accepted = 0
         self.requests = 0
         self.stopping = False
-        self.running = False
         self.done = False
         self.extra = None  # a large error body to send after its head (rare)
         self.stop_at = 0
@@ -144,7 +143,6 @@ class Worker:
 
     # ------------------------------------------------------------ loop
     def run(self):
-        self.running = True
         for p in self.plugins.plugins:
             hook = getattr(p, "worker_init", None)
             if hook is not None:

@@ -17,6 +17,7 @@ mode: banner, prompt, text tables. A client that says nothing for a moment gets 
 
 import json
 import os
+import sys
 
 from .. import VERSION, compat, config, log, rconf
 from ..compat import POLLERR, POLLHUP, POLLIN, POLLOUT, ticks_diff, ticks_ms
@@ -188,7 +189,7 @@ class Plugin:
 
     def _flush(self, client):
         if client.sock is None:
-            os.write(1, client.out) if hasattr(os, "write") else print(str(client.out, "utf-8"), end="")
+            sys.stdout.write(str(client.out, "utf-8"))  # STDIN mode: the terminal
             client.out = b""
         elif client.out:
             mv = memoryview(client.out)
@@ -264,7 +265,10 @@ def _listen_unix(path, group):
     sock.bind(addr)
     compat.chmod(path, 0o660 if group else 0o600)
     if group:
-        gid = _group_id(group)
+        try:
+            gid = compat.group_id(group)
+        except OSError:
+            gid = None
         if gid is None:
             sock.close()
             compat.remove(path)
@@ -273,18 +277,6 @@ def _listen_unix(path, group):
     sock.listen(16)
     sock.setblocking(False)
     return sock
-
-
-def _group_id(name):
-    try:
-        with open("/etc/group") as f:
-            for line in f:
-                parts = line.strip().split(":")
-                if len(parts) > 2 and parts[0] == name:
-                    return int(parts[2])
-    except OSError:
-        pass
-    return None
 
 
 from . import cheetah_commands  # noqa: E402  (the command table needs the classes above)

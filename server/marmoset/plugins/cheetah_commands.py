@@ -10,17 +10,10 @@ from .. import VERSION, compat, config, plugin
 
 def _user():
     uid = compat.geteuid()
-    name = str(uid)
     try:
-        with open("/etc/passwd") as f:
-            for line in f:
-                parts = line.split(":")
-                if len(parts) > 2 and parts[2] == str(uid):
-                    name = parts[0]
-                    break
+        return compat.user_name(uid) or str(uid)
     except OSError:
-        pass
-    return name
+        return str(uid)
 
 
 def status(ch):
@@ -228,5 +221,9 @@ COMMANDS = {
     "clear": (clear, clear_text),
     "quit": (None, None),
 }
-ALIASES = {"?": "help", "\\h": "help", "\\f": "config", "\\s": "status", "\\u": "uptime", "\\g": "plugins",
-           "\\v": "vhosts", "\\w": "workers", "\\n": "clients", "\\m": "memory", "\\c": "clear", "\\q": "quit", "exit": "quit"}
+# Monkey's shortcuts ('\\f' for config, ...) come from the help table, so the two cannot disagree.
+ALIASES = {"?": "help", "exit": "quit"}
+for _name, _short, _doc in _HELP:
+    if _name != "?":
+        ALIASES["\\" + _short] = _name
+del _name, _short, _doc
